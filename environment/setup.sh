@@ -23,7 +23,7 @@ for arg in "$@"; do
   case "$arg" in
     --check) CHECK=1 ;;
     --no-apt) APT=0 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "[setup] unknown argument: $arg (use --check, --no-apt)" >&2; exit 2 ;;
   esac
 done
@@ -241,7 +241,15 @@ pack_step() {
     return 0
   fi
   say "packing lib/CvNotebooks -> artifacts/packages/CvNotebooks.$version.nupkg"
-  dotnet pack "$proj" -c Release -o "$out" --nologo --verbosity quiet
+  # The stable 0.1.0 package depends on the prerelease Microsoft.DotNet.Interactive.Formatting,
+  # which NuGet reports as NU5104, an error under TreatWarningsAsErrors. That dependency is
+  # intended (the real kernel has no stable release), so for the pack NU5104 stays a warning:
+  # added to the project's own WarningsNotAsErrors, which is read first so nothing else changes.
+  local keep
+  keep="$(dotnet msbuild "$proj" -nologo -getProperty:WarningsNotAsErrors 2>/dev/null || true)"
+  keep="${keep:+$keep;}NU5104"
+  dotnet pack "$proj" -c Release -o "$out" --nologo --verbosity quiet "-p:WarningsNotAsErrors=${keep//;/%3B}" \
+    || die "dotnet pack of lib/CvNotebooks failed (compiler errors above); the notebooks need that package"
   # NuGet caches a package by id + version in the global packages folder and never looks at
   # the source again for that pair. We re-pack with the same version, so drop the cached copy:
   # the next `#r "nuget: CvNotebooks, $version"` (or restore) then extracts the fresh .nupkg.

@@ -115,7 +115,8 @@ public static class HtmlExporter
           .Append(results.Count).Append(results.Count == 1 ? " notebook" : " notebooks")
           .Append(", total time ").Append(E(FormatDuration(total))).Append("</p>\n");
         if (plotlyNote is not null)
-            sb.Append("<p class=\"note\">").Append(E(plotlyNote)).Append("</p>\n");
+            sb.Append("<p class=\"").Append(plotlyNote.StartsWith("plotly.js not found", StringComparison.Ordinal) ? "note" : "info")
+              .Append("\">").Append(E(plotlyNote)).Append("</p>\n");
         sb.Append("<table class=\"runs\">\n<thead><tr><th>#</th><th>Notebook</th><th>Status</th><th class=\"num\">Duration</th><th>Cells</th></tr></thead>\n<tbody>\n");
         for (var i = 0; i < results.Count; i++)
         {
@@ -288,9 +289,11 @@ public static class HtmlExporter
                 var trace = output["traceback"] is JsonArray tb
                     ? StripAnsi(string.Join("\n", tb.Select(Str).Where(t => t is not null)))
                     : "";
+                // .NET Interactive's traceback usually repeats the message; show it once.
+                var traceHasMessage = trace.Trim().Length > 0 && trace.Contains(evalue.Trim(), StringComparison.Ordinal);
                 sb.Append("<div class=\"output error\"><div class=\"ename\">").Append(E(ename)).Append("</div>");
-                if (evalue.Length > 0) sb.Append("<pre class=\"evalue\">").Append(E(evalue)).Append("</pre>");
-                if (trace.Trim().Length > 0 && trace.Trim() != evalue.Trim())
+                if (evalue.Length > 0 && !traceHasMessage) sb.Append("<pre class=\"evalue\">").Append(E(evalue)).Append("</pre>");
+                if (trace.Trim().Length > 0)
                     sb.Append("<pre class=\"traceback\">").Append(E(trace)).Append("</pre>");
                 sb.Append("</div>\n");
                 break;
@@ -577,6 +580,7 @@ public static class HtmlExporter
         .badge.ok { background: var(--ok); } .badge.bad { background: var(--bad); }
         .summary .ok { color: var(--ok); font-weight: 600; } .summary .bad { color: var(--bad); font-weight: 600; }
         .note { color: var(--warn); background: #fff8c5; border: 1px solid #d4a72c66; border-radius: 6px; padding: .4rem .7rem; }
+        .info { color: var(--muted); font-size: 13px; }
         table { border-collapse: collapse; }
         table.runs { width: 100%; }
         table.runs th, table.runs td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
