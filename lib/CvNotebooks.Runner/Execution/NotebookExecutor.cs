@@ -22,8 +22,7 @@ public sealed class NotebookExecutor(ExecutionOptions options)
     public const string RaisesTag = "raises-exception";
 
     /// Kernel names the worker runs. Polyglot stores "csharp"; older files and magics use the others.
-    private static readonly HashSet<string> Runnable = new(StringComparer.OrdinalIgnoreCase) { "csharp", "c#", "html" };
-    private static readonly HashSet<string> Displayed = new(StringComparer.OrdinalIgnoreCase) { "markdown", "md" };
+    private static readonly HashSet<string> Runnable = new(StringComparer.OrdinalIgnoreCase) { "csharp", "c#", "html", "markdown", "md" };
 
     public Action<CellProgress>? Progress { get; init; }
     public Action<string>? Log { get; init; }
@@ -91,15 +90,13 @@ public sealed class NotebookExecutor(ExecutionOptions options)
         if (cell.HasTag(SkipTag))
             return new CellResult(cell.Number, CellStatus.Skipped, TimeSpan.Zero);
         var kernel = cell.KernelName ?? notebook.NotebookKernelName;
-        if (Displayed.Contains(kernel))
-            return new CellResult(cell.Number, CellStatus.Skipped, TimeSpan.Zero);
 
         cell.ClearOutputs();
         var count = nextCount();
         cell.ExecutionCount = count;
         if (!Runnable.Contains(kernel))
         {
-            var message = $"cvnb runs C# and HTML cells; cell {cell.Number} is in the '{kernel}' kernel, which cvnb does not run. Open the notebook in VS Code Polyglot Notebooks to run it, or tag the cell 'skip-execution'.";
+            var message = $"cvnb runs C#, HTML and Markdown cells; cell {cell.Number} is in the '{kernel}' kernel, which cvnb does not run. Open the notebook in VS Code Polyglot Notebooks to run it, or tag the cell 'skip-execution'.";
             cell.Outputs.Add(Outputs.Error("UnsupportedKernel", message));
             return new CellResult(cell.Number, CellStatus.Failed, TimeSpan.Zero, message);
         }

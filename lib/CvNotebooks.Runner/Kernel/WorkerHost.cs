@@ -77,7 +77,10 @@ public static partial class WorkerHost
             .UseKernelHelpers()
             .UseValueSharing();
         EnableLineNumbers(csharp);
-        var composite = new CompositeKernel { csharp, new HtmlKernel() };
+        var composite = new CompositeKernel();
+        composite.Add(csharp, ["c#", "C#"]);
+        composite.Add(new HtmlKernel());
+        composite.Add(new MarkdownKernel(), ["md"]);
         composite.DefaultKernelName = csharp.Name;
         AddTimeDirective(composite);
         NativeProbing.Install();
