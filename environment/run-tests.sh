@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The test job: set the machine up, build the solution in Release, run every test project.
+# The test job: set the machine up, build the solution in Release, run every test project, then
+# execute every notebook under notebooks/ as a test (their Checks cells fail the run when a notebook
+# stops teaching what it says).
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Runner").
 # Ends with one line "Tests: N passed, N failed, N skipped" and the exit status of dotnet test.
 # Projects that are not test projects (tests/CvNotebooks.Benchmarks) are built but not run:
@@ -19,6 +21,12 @@ dotnet test CvNotebooks.sln -c Release --no-build --nologo \
   --results-directory "$results" \
   "$@"
 rc=$?
+
+# Every notebook is a test case too (nbmake-style): the runner writes JUnit, counted below.
+dotnet run --project lib/CvNotebooks.Runner -c Release --no-build -- \
+  execute notebooks --output artifacts/executed --html artifacts/site \
+  --junit "$results/notebooks-junit.xml" --jobs 2
+nbrc=$?
 set -e
 
 # One summary over all test projects, read from their TRX files (the console format differs
@@ -34,5 +42,16 @@ for trx in "$results"/*.trx; do
   failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
+if [[ -f "$results/notebooks-junit.xml" ]]; then
+  suite="$(grep -o '<testsuites [^>]*>' "$results/notebooks-junit.xml" | head -n1)"
+  attr() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$suite"; }
+  nt=$(attr tests) nf=$(attr failures) ne=$(attr errors) ns=$(attr skipped)
+  passed=$((passed + ${nt:-0} - ${nf:-0} - ${ne:-0} - ${ns:-0}))
+  failed=$((failed + ${nf:-0} + ${ne:-0}))
+  skipped=$((skipped + ${ns:-0}))
+elif ((nbrc != 0)); then
+  failed=$((failed + 1))   # the runner could not even start: count it, never hide it
+fi
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
-exit "$rc"
+if ((rc != 0)); then exit "$rc"; fi
+exit "$nbrc"

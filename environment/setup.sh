@@ -12,6 +12,7 @@
 #   2. TorchSharp's libLibTorchSharp.so asks for GLIBCXX_3.4.32 (GCC 13) only for a marker
 #      symbol; on an older libstdc++ mark that requirement weak (environment/patch_libtorchsharp.py)
 #   3. pack lib/CvNotebooks into artifacts/packages when its sources changed
+#   4. register artifacts/packages as a user NuGet source, so `#r "nuget: CvNotebooks, 0.1.0"` works
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,6 +54,8 @@ APT_PACKAGES=(
   "libgomp1"                   # OpenMP runtime (OpenCV; libtorch ships its own copy too)
   "python3-nbformat"           # tests validate notebooks with Debian's /usr/bin/python3 + nbformat
   "jupyter-nbconvert"          # ... and convert them with `jupyter nbconvert`
+  "opencv-doc"                 # OpenCV's sample data: images, stereo/flow pairs, videos, digits.png (~95 MB)
+  "opencv-data"                # trained Haar and LBP cascades (faces, eyes, full body)
 )
 
 installed() { # true if any alternative of "a|b" is installed
@@ -210,8 +213,7 @@ torchsharp_step() {
 
 # ---------------------------------------------------------------------------------------------
 # 3. Pack the helper library for the notebooks:
-#      #i "nuget: <repo>/artifacts/packages"
-#      #r "nuget: CvNotebooks, 0.1.0"
+#      #r "nuget: CvNotebooks, 0.1.0"   (artifacts/packages is a user NuGet source, step 4)
 # ---------------------------------------------------------------------------------------------
 pack_step() {
   local proj="$ROOT/lib/CvNotebooks/CvNotebooks.csproj" out="$ROOT/artifacts/packages"
@@ -241,14 +243,8 @@ pack_step() {
     return 0
   fi
   say "packing lib/CvNotebooks -> artifacts/packages/CvNotebooks.$version.nupkg"
-  # The stable 0.1.0 package depends on the prerelease Microsoft.DotNet.Interactive.Formatting,
-  # which NuGet reports as NU5104, an error under TreatWarningsAsErrors. That dependency is
-  # intended (the real kernel has no stable release), so for the pack NU5104 stays a warning:
-  # added to the project's own WarningsNotAsErrors, which is read first so nothing else changes.
-  local keep
-  keep="$(dotnet msbuild "$proj" -nologo -getProperty:WarningsNotAsErrors 2>/dev/null || true)"
-  keep="${keep:+$keep;}NU5104"
-  dotnet pack "$proj" -c Release -o "$out" --nologo --verbosity quiet "-p:WarningsNotAsErrors=${keep//;/%3B}" \
+  # NU5104 (a stable package depending on the prerelease Formatting API) is answered in the csproj.
+  dotnet pack "$proj" -c Release -o "$out" --nologo --verbosity quiet \
     || die "dotnet pack of lib/CvNotebooks failed (compiler errors above); the notebooks need that package"
   # NuGet caches a package by id + version in the global packages folder and never looks at
   # the source again for that pair. We re-pack with the same version, so drop the cached copy:
@@ -261,12 +257,42 @@ pack_step() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# 4. Make artifacts/packages a NuGet source for this user. The real .NET Interactive kernel
+#    rejects a relative `#i "nuget: ../../artifacts/packages"` (Invalid URI), and an absolute path
+#    would tie every notebook to one checkout; a user-level source lets `#r "nuget: CvNotebooks"`
+#    work unchanged in VS Code and in cvnb. A clone elsewhere moves the source to that clone.
+# ---------------------------------------------------------------------------------------------
+SOURCE_NAME=cvnotebooks-local
+source_step() {
+  local want="$ROOT/artifacts/packages" have
+  have="$(dotnet nuget list source --format detailed 2>/dev/null | awk -v n="$SOURCE_NAME" '
+    $0 ~ "^ *[0-9]+\\. *" n " " { found = 1; next } found { gsub(/^ +| +$/, ""); print; exit }')"
+  if [[ "$have" == "$want" ]]; then
+    say "NuGet source $SOURCE_NAME -> artifacts/packages is registered"
+    return 0
+  fi
+  if ((CHECK)); then
+    say "would register NuGet source $SOURCE_NAME -> $want (now: ${have:-none})"
+    TODO=1
+    return 0
+  fi
+  mkdir -p "$want"
+  if [[ -n "$have" ]]; then
+    dotnet nuget remove source "$SOURCE_NAME" >/dev/null
+    say "NuGet source $SOURCE_NAME pointed at $have; moving it to this checkout"
+  fi
+  dotnet nuget add source "$want" --name "$SOURCE_NAME" >/dev/null
+  say "registered NuGet source $SOURCE_NAME -> $want (user configuration), so notebooks find CvNotebooks"
+}
+
 START=$SECONDS
 command -v dotnet >/dev/null 2>&1 || die "the .NET 10 SDK (dotnet) is not on PATH"
 ((CHECK)) && say "check only: nothing will be changed"
 apt_step
 torchsharp_step
 pack_step
+source_step
 if ((CHECK)); then
   if ((TODO)); then say "something is missing: run bash environment/setup.sh"; exit 1; fi
   say "everything is in place"
