@@ -60,6 +60,7 @@ internal static class ExecuteCommand
         {
             Progress = display.Cell,
             Log = verbose ? line => display.Log(line) : null,
+            Notice = display.Log,
         };
         var clock = Stopwatch.StartNew();
         var results = new NotebookResult[plan.Count];

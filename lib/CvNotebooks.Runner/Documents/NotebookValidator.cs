@@ -31,7 +31,10 @@ public static class NotebookValidator
             Add("", $"metadata.kernelspec.name is '{kernelspec["name"]}', not a .NET Interactive kernel such as '.net-csharp'");
 
         var kernelInfo = meta["polyglot_notebook"]?["kernelInfo"] as JsonObject;
-        if (kernelInfo is null)
+        // Notebooks written before Polyglot Notebooks name each cell's language in metadata.dotnet_interactive
+        // and have no kernelInfo; VS Code still opens them, so they are valid.
+        var legacy = notebook.Cells.Any(c => c.Metadata["dotnet_interactive"] is JsonObject);
+        if (kernelInfo is null && !legacy)
             Add("", "metadata.polyglot_notebook.kernelInfo is missing: VS Code Polyglot Notebooks needs defaultKernelName and items");
         var known = (kernelInfo?["items"] as JsonArray)?.OfType<JsonObject>()
             .SelectMany(i => new[] { i["name"]?.GetValue<string>() }.Concat((i["aliases"] as JsonArray)?.Select(a => a?.GetValue<string>()) ?? []))

@@ -26,6 +26,8 @@ public sealed class NotebookExecutor(ExecutionOptions options)
 
     public Action<CellProgress>? Progress { get; init; }
     public Action<string>? Log { get; init; }
+    /// Things a user should see even without --verbose (e.g. errors that --allow-errors let pass).
+    public Action<string>? Notice { get; init; }
 
     public async Task<NotebookResult> ExecuteAsync(string sourcePath, string relativePath, string? outputPath)
     {
@@ -69,13 +71,14 @@ public sealed class NotebookExecutor(ExecutionOptions options)
                 var cellResult = await RunCellAsync(cell, notebook, result, directory, () => ++executionCount, w => worker = w, worker);
                 result.Cells.Add(cellResult);
                 Progress?.Invoke(new CellProgress(result, cell.Number, codeCells, cellResult.Status));
-                if (cellResult.Status is CellStatus.Failed or CellStatus.TimedOut && (!options.AllowErrors || cellResult.Status == CellStatus.TimedOut || worker?.ExitCode is not null))
+                if (cellResult.Status is CellStatus.Failed or CellStatus.TimedOut or CellStatus.Unsupported
+                    && (!options.AllowErrors || cellResult.Status != CellStatus.Failed || worker?.ExitCode is not null))
                     result.Failure ??= $"cell {cell.Number}: {cellResult.Error}";
             }
             if (options.AllowErrors && result.Failure is null)
             {
                 var failed = result.Cells.Where(c => c.Status == CellStatus.Failed).ToList();
-                if (failed.Count > 0) Log?.Invoke($"{result.RelativePath}: {failed.Count} cell(s) raised errors (allowed): {string.Join(", ", failed.Select(c => c.Number))}");
+                if (failed.Count > 0) Notice?.Invoke($"{result.RelativePath}: {failed.Count} cell(s) raised errors (allowed): {string.Join(", ", failed.Select(c => c.Number))}");
             }
         }
         finally
@@ -92,14 +95,15 @@ public sealed class NotebookExecutor(ExecutionOptions options)
         var kernel = cell.KernelName ?? notebook.NotebookKernelName;
 
         cell.ClearOutputs();
-        var count = nextCount();
-        cell.ExecutionCount = count;
         if (!Runnable.Contains(kernel))
         {
+            // Not run, so no execution count; and not an error in the notebook's code, so --allow-errors does
+            // not excuse it: a notebook cvnb could not run entirely has not passed.
             var message = $"cvnb runs C#, HTML and Markdown cells; cell {cell.Number} is in the '{kernel}' kernel, which cvnb does not run. Open the notebook in VS Code Polyglot Notebooks to run it, or tag the cell 'skip-execution'.";
             cell.Outputs.Add(Outputs.Error("UnsupportedKernel", message));
-            return new CellResult(cell.Number, CellStatus.Failed, TimeSpan.Zero, message);
+            return new CellResult(cell.Number, CellStatus.Unsupported, TimeSpan.Zero, message);
         }
+        cell.ExecutionCount = nextCount();
 
         if (worker is null)
         {
@@ -142,7 +146,7 @@ public sealed class NotebookExecutor(ExecutionOptions options)
             }
             if (message is null)
             {
-                await Task.Delay(100); // let the exit code and stderr arrive
+                await worker.WaitForEndAsync(TimeSpan.FromSeconds(5)); // let the exit code and stderr arrive
                 var text = $"the C# kernel process ended while running cell {cell.Number}: {Describe(worker)}";
                 cell.Outputs.Add(Outputs.Error("KernelDied", text));
                 return new CellResult(cell.Number, CellStatus.Failed, clock.Elapsed, text);
@@ -204,7 +208,8 @@ public sealed class NotebookExecutor(ExecutionOptions options)
     private static string Describe(WorkerClient worker)
     {
         var code = worker.ExitCode;
-        var tail = worker.StderrTail;
+        var crash = worker.CrashReport;
+        var tail = crash.Length > 0 ? crash : worker.StderrTail;
         var what = code switch
         {
             null => "it stopped answering",

@@ -2,7 +2,7 @@ using CvNotebooks.Runner.Documents;
 
 namespace CvNotebooks.Runner.Execution;
 
-public enum CellStatus { NotRun, Skipped, Succeeded, Failed, ExpectedError, TimedOut }
+public enum CellStatus { NotRun, Skipped, Succeeded, Failed, ExpectedError, TimedOut, Unsupported }
 
 public sealed record CellResult(int Number, CellStatus Status, TimeSpan Duration, string? Error = null);
 

@@ -11,6 +11,7 @@ internal sealed class WorkerClient : IAsyncDisposable
     private readonly Process _process;
     private readonly Channel<JsonObject> _events = Channel.CreateUnbounded<JsonObject>();
     private readonly Queue<string> _stderrTail = new();
+    private readonly List<string> _crashReport = [];
     private readonly Task _stdoutPump;
     private readonly Task _stderrPump;
 
@@ -113,9 +114,27 @@ internal sealed class WorkerClient : IAsyncDisposable
             {
                 _stderrTail.Enqueue(line);
                 while (_stderrTail.Count > 40) _stderrTail.Dequeue();
+                // The runtime's stack overflow report starts with the frames that repeat, then prints the whole
+                // stack: far more than the tail keeps. Its head is what names the problem.
+                if (_crashReport.Count > 0 ? _crashReport.Count < 8 : line.StartsWith("Stack overflow.", StringComparison.Ordinal))
+                    _crashReport.Add(line);
             }
             Log?.Invoke(line);
         }
+    }
+
+    /// The first lines of the runtime's stack overflow report, or "" when there was none.
+    public string CrashReport
+    {
+        get { lock (_stderrTail) return string.Join("\n", _crashReport); }
+    }
+
+    /// After the worker's stdout ended: waits until the process has exited and its stderr is read to the end,
+    /// so that the exit code and the runtime's last words are there to describe what happened.
+    public async Task WaitForEndAsync(TimeSpan timeout)
+    {
+        await WaitForExitAsync(timeout);
+        await _stderrPump.WaitAsync(timeout).ContinueWith(_ => { });
     }
 
     public Action<string>? Log { get; set; }

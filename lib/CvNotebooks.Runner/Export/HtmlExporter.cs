@@ -154,7 +154,7 @@ public static class HtmlExporter
         if (r.Cells.Count > 0)
         {
             parts.Add($"{Count(CellStatus.Succeeded, CellStatus.ExpectedError)} ran");
-            if (Count(CellStatus.Failed, CellStatus.TimedOut) is var f and > 0) parts.Add($"{f} failed");
+            if (Count(CellStatus.Failed, CellStatus.TimedOut, CellStatus.Unsupported) is var f and > 0) parts.Add($"{f} failed");
             if (Count(CellStatus.Skipped) is var s and > 0) parts.Add($"{s} skipped");
             if (Count(CellStatus.NotRun) is var n and > 0) parts.Add($"{n} not run");
         }
@@ -185,7 +185,7 @@ public static class HtmlExporter
         if (result is { Failure: { } failure })
         {
             sb.Append("<div class=\"banner\"><strong>This notebook failed.</strong><pre>").Append(E(StripAnsi(failure))).Append("</pre>");
-            var firstFailed = result.Cells.FirstOrDefault(c => c.Status is CellStatus.Failed or CellStatus.TimedOut);
+            var firstFailed = result.Cells.FirstOrDefault(c => c.Status is CellStatus.Failed or CellStatus.TimedOut or CellStatus.Unsupported);
             if (firstFailed is not null)
                 sb.Append("<a href=\"#cell-").Append(firstFailed.Number).Append("\">Go to cell ").Append(firstFailed.Number).Append("</a>");
             sb.Append("</div>\n");
@@ -207,6 +207,7 @@ public static class HtmlExporter
         {
             CellStatus.Failed => "failed",
             CellStatus.TimedOut => "failed timedout",
+            CellStatus.Unsupported => "failed unsupported",
             CellStatus.Skipped => "skipped",
             CellStatus.NotRun => "notrun",
             CellStatus.ExpectedError => "expected",

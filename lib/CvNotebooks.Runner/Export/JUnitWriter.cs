@@ -10,8 +10,8 @@ namespace CvNotebooks.Runner.Export;
 
 /// JUnit XML for CI systems: one testsuite, one testcase per notebook. classname is the notebook's folder
 /// (dots between levels, the suite name for top-level notebooks), name its file name without .ipynb.
-/// A notebook that ran and failed is a failure; one that never produced a document (unreadable, crashed worker)
-/// is an error; one whose code cells were all skipped is skipped.
+/// A notebook that ran and failed (a cell error, a timeout, a crashed kernel) is a failure; one that could not be
+/// read at all is an error; one whose code cells were all skipped is skipped.
 public static class JUnitWriter
 {
     private const int MaxOutputChars = 64 * 1024;
@@ -38,7 +38,7 @@ public static class JUnitWriter
             {
                 var kind = r.Executed is null ? "error" : "failure";
                 if (r.Executed is null) errors++; else failures++;
-                var failed = r.Cells.FirstOrDefault(c => c.Status is CellStatus.Failed or CellStatus.TimedOut);
+                var failed = r.Cells.FirstOrDefault(c => c.Status is CellStatus.Failed or CellStatus.TimedOut or CellStatus.Unsupported);
                 testcase.Add(new XElement(kind,
                     new XAttribute("message", Clean(FirstLine(r.Failure))),
                     new XAttribute("type", failed?.Status == CellStatus.TimedOut ? "CellTimeout" : ErrorName(r, failed) ?? "NotebookFailure"),

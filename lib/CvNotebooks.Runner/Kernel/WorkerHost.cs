@@ -25,6 +25,7 @@ public static partial class WorkerHost
     {
         var (commands, protocol) = TakeOverStandardStreams();
         using var kernel = CreateKernel();
+        await WarmUpAsync(kernel);
         var current = -1;
         using var subscription = kernel.KernelEvents.Subscribe(e => Forward(e, current, protocol));
         Send(protocol, new JsonObject { ["ev"] = "ready" });
@@ -44,6 +45,15 @@ public static partial class WorkerHost
             Send(protocol, new JsonObject { ["ev"] = "done", ["cell"] = current, ["ok"] = ok });
         }
         return 0;
+    }
+
+    /// Roslyn's first submission is slow (seconds of JIT and compiler start-up, more on a busy machine). Paying it
+    /// here, before "ready" and before any event is forwarded, keeps it out of the first cell: the per-cell
+    /// timeout is the cell's own time, and the start-up timeout covers the kernel's.
+    private static async Task WarmUpAsync(CompositeKernel kernel)
+    {
+        try { await kernel.SendAsync(new SubmitCode("0", "csharp")); }
+        catch (Exception) { /* a kernel that cannot run "0" fails the first real cell with the reason */ }
     }
 
     private static async Task<bool> SubmitAsync(CompositeKernel kernel, string code, string kernelName, int cell, TextWriter protocol)
@@ -156,7 +166,8 @@ public static partial class WorkerHost
         trace.AddRange((ex.StackTrace ?? "").Split('\n')
             .Select(l => l.TrimEnd('\r'))
             .TakeWhile(l => !l.Contains("Microsoft.CodeAnalysis.Scripting", StringComparison.Ordinal))
-            .Where(l => l.Length > 0 && !l.Contains("--- End of stack trace", StringComparison.Ordinal)));
+            .Where(l => l.Length > 0 && !l.Contains("--- End of stack trace", StringComparison.Ordinal))
+            .Select(l => EmptyFileLine().Replace(l, " (cell line $1)")));
         var evalue = line is { } m ? $"{ex.Message} (cell line {m})" : ex.Message;
         return Outputs.Error(ex.GetType().FullName!, evalue, trace);
     }
@@ -173,6 +184,10 @@ public static partial class WorkerHost
         var match = LineInTrace().Match(ex.StackTrace ?? "");
         return match.Success ? int.Parse(match.Groups[1].Value) : null;
     }
+
+    // A submission has no file name, so the runtime prints "in :line 3".
+    [GeneratedRegex(@" in :line (\d+)$")]
+    private static partial Regex EmptyFileLine();
 
     [GeneratedRegex(@"Submission#\d+.*?:line (\d+)")]
     private static partial Regex LineInTrace();

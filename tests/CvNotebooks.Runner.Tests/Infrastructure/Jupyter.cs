@@ -30,7 +30,7 @@ public static class Jupyter
             sys.exit(1 if bad else 0)
             """;
         var (code, stdout, stderr) = Run(Python, ["-c", script, .. files]);
-        if (stderr.Contains("No module named 'nbformat'") || stderr.Contains("No module named nbformat"))
+        if (stderr.Contains("No module named", StringComparison.Ordinal))
             Assert.Fail($"Debian's python3-nbformat is not installed: {Setup}.\n{stderr}");
         Assert.True(code == 0, $"nbformat rejects executed notebooks:\n{stdout}\n{stderr}");
     }
@@ -43,6 +43,8 @@ public static class Jupyter
         if (nbconvert is null)
             Assert.Fail($"jupyter-nbconvert is not installed: {Setup}.");
         var (code, stdout, stderr) = Run(nbconvert, ["--to", "html", .. files, "--output-dir", outputDir]);
+        if (stderr.Contains("No module named", StringComparison.Ordinal))
+            Assert.Fail($"{nbconvert} cannot import its modules: {Setup}.\n{stderr}");
         Assert.True(code == 0, $"jupyter nbconvert --to html failed (exit {code}):\n{stdout}\n{stderr}");
         var written = files.Select(f => Path.Combine(outputDir, Path.GetFileNameWithoutExtension(f) + ".html")).ToList();
         foreach (var html in written)
