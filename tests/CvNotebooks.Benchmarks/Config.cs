@@ -15,7 +15,7 @@ namespace CvNotebooks.Benchmarks;
 /// the median of those.
 public abstract class RunnerConfigBase : ManualConfig
 {
-    protected RunnerConfigBase(string id, int warmup, int iterations)
+    protected RunnerConfigBase(string id, int warmup, int iterations, bool withCpu)
     {
         AddJob(Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
@@ -28,16 +28,17 @@ public abstract class RunnerConfigBase : ManualConfig
             .WithEvaluateOverhead(false));
         AddColumn(StatisticColumn.Median, StatisticColumn.Min, StatisticColumn.Max);
         AddColumn(new FloorColumn(FloorColumn.Kind.RatioOfMedians), new FloorColumn(FloorColumn.Kind.MeanMinusFloor), new FloorColumn(FloorColumn.Kind.MedianMinusFloor));
+        if (withCpu) AddColumn(new CpuColumn());
         AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory);
         SummaryStyle = SummaryStyle.Default.WithTimeUnit(Perfolizer.Horology.TimeUnit.Millisecond);
     }
 }
 
 /// Whole processes (a few seconds each): 1 warm-up, 8 measured.
-public sealed class ProcessConfig() : RunnerConfigBase("process", warmup: 1, iterations: 8);
+public sealed class ProcessConfig() : RunnerConfigBase("process", warmup: 1, iterations: 8, withCpu: true);
 
-/// Cells in a long-lived worker (milliseconds each): 10 warm-up cells, 40 measured.
-public sealed class CellConfig() : RunnerConfigBase("cell", warmup: 10, iterations: 40);
+/// Cells in a long-lived worker (milliseconds each): 20 warm-up cells, 100 measured.
+public sealed class CellConfig() : RunnerConfigBase("cell", warmup: 20, iterations: 100, withCpu: false);
 
 /// The comparison with the floor (the baseline of the same category) in both forms: how many times, and how many ms.
 public sealed class FloorColumn(FloorColumn.Kind kind) : IColumn

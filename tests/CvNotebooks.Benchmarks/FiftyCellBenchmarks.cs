@@ -22,11 +22,11 @@ public class FiftyCells
     }
 
     [Benchmark(Baseline = true)]
-    public string Floor_FiftySteps() => _floorOutput = Programs.RunToExit(Programs.Floor("fifty"));
+    public string Floor_FiftySteps() => _floorOutput = Programs.RunToExit(Programs.Floor("fifty"), nameof(FiftyCells), nameof(Floor_FiftySteps));
 
     [Benchmark]
     public string CvnbExecute_FiftyCells() =>
-        Programs.RunToExit(Programs.Cvnb("execute", _notebook, "--output", Path.Combine(_directory, "out")));
+        Programs.RunToExit(Programs.Cvnb("execute", _notebook, "--output", Path.Combine(_directory, "out")), nameof(FiftyCells), nameof(CvnbExecute_FiftyCells));
 
     [GlobalCleanup]
     public void Cleanup()

@@ -51,13 +51,16 @@ internal static class Programs
     }
 
     /// Start, read stdout and stderr to the end, wait for the exit; throw unless the exit code is 0.
-    public static string RunToExit(ProcessStartInfo info)
+    /// The CPU time of the process tree is recorded under (type, method) for CpuColumn.
+    public static string RunToExit(ProcessStartInfo info, string type, string method)
     {
+        var cpu = CpuTime.ChildrenMilliseconds();
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
+        CpuTime.Record(type, method, null, CpuTime.ChildrenMilliseconds() - cpu);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{info.FileName} {string.Join(' ', info.ArgumentList)} exited with {process.ExitCode}:\n{stdout}\n{stderr.Result}");
         return stdout;

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Attributes;
 namespace CvNotebooks.Benchmarks;
 
 /// 2. Overhead per small cell, later in a notebook: one long-lived worker (started in GlobalSetup, `var x = 0;`
-/// run once, then 10 warm-up cells), each measurement = one `x = x + 1;` cell sent and its `done` received.
+/// run once, then 20 warm-up cells), each measurement = one `x = x + 1;` cell sent and its `done` received.
 /// Floor (baseline) = cvnb-floor serve: a plain process that speaks the same line protocol over the same pipes,
 /// parses the same JSON and runs `x = x + 1;` as compiled code. So the pipe round trip and the JSON are paid on
 /// both sides and the difference is what the kernel adds: Roslyn compile of the submission, emit, load, run, and
@@ -69,7 +69,7 @@ public class SmallCell
         {
             // The state chained through every submission: x counts the cells that ran.
             var shown = _worker.Run("x");
-            Console.WriteLine($"// worker: x = {shown.FirstOrDefault()?["output"]?["data"]?["text/plain"]} after all cells");
+            Console.WriteLine($"// worker: the cell `x` shows {string.Join(" ", shown.Select(o => o["output"]?["data"]?.ToJsonString()))}");
         }
         _worker?.Dispose();
         _floor?.Dispose();

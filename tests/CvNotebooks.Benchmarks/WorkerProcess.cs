@@ -28,6 +28,9 @@ internal sealed class WorkerProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// CPU time the worker has used so far (user + system, all its threads).
+    public TimeSpan ProcessorTime => _process.TotalProcessorTime;
+
     public static WorkerProcess Start(ProcessStartInfo info) =>
         new(Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}"));
 

@@ -69,6 +69,14 @@ public static partial class WorkerHost
             return false;
         }
         var failed = result.Events.OfType<CommandFailed>().FirstOrDefault();
+        // A package restored by this cell may carry a kernel extension script; the real kernel runs it right
+        // after the restore, so its formatters are in place before the next cell.
+        while (failed is null && PackageExtensions.Next() is { } extension)
+        {
+            result = await kernel.SendAsync(new SubmitCode(extension, "csharp"));
+            failed = result.Events.OfType<CommandFailed>().FirstOrDefault();
+            code = extension;
+        }
         if (failed is null) return true;
         Send(protocol, new JsonObject { ["ev"] = "output", ["cell"] = cell, ["output"] = ErrorOutput(failed, code) });
         return false;
@@ -82,6 +90,7 @@ public static partial class WorkerHost
                 var resolved = references.ToList();
                 NativeProbing.Add(resolved.SelectMany(r => r.ProbingPaths.Append(r.PackageRoot)));
                 k.AddAssemblyReferences(resolved.SelectMany(r => r.AssemblyPaths));
+                PackageExtensions.Found(resolved.Select(r => r.PackageRoot));
                 return Task.CompletedTask;
             }, false)
             .UseKernelHelpers()
