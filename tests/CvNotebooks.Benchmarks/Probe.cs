@@ -4,7 +4,10 @@ using System.Runtime;
 using CvNotebooks.Runner.Kernel;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
+using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.PackageManagement;
 using Microsoft.DotNet.Interactive.Events;
 
 namespace CvNotebooks.Benchmarks;
@@ -16,19 +19,20 @@ namespace CvNotebooks.Benchmarks;
 ///                                               wall time and the JIT time spent in it (System.Runtime.JitInfo).
 ///                                               `overlap`: compile a throwaway C# script on a second thread while
 ///                                               the kernel is created (does warming Roslyn early pay on 2 cores?)
-///   probe repeat N [overlap] [NAME=VALUE...]    `probe kernel` in N fresh processes with those environment
+///   probe kernel steps                          the same with the kernel's creation split into its steps
+///   probe repeat N [overlap|steps] [NAME=VALUE...]    `probe kernel` in N fresh processes with those environment
 ///                                               variables; prints the median of every phase.
 internal static class Probe
 {
     public static int Run(string[] args)
     {
-        if (args.Length >= 1 && args[0] == "kernel") return Kernel(args.Contains("overlap"));
+        if (args.Length >= 1 && args[0] == "kernel") return Kernel(args.Contains("overlap"), args.Contains("steps"));
         if (args.Length >= 2 && args[0] == "repeat") return Repeat(int.Parse(args[1], CultureInfo.InvariantCulture), args[2..]);
         Console.Error.WriteLine("usage: probe kernel [overlap] | probe repeat N [overlap] [NAME=VALUE...]");
         return 2;
     }
 
-    private static int Kernel(bool overlap)
+    private static int Kernel(bool overlap, bool steps)
     {
         var started = Process.GetCurrentProcess().StartTime;
         var phases = new List<string>();
@@ -46,7 +50,7 @@ internal static class Probe
         var warm = overlap
             ? Task.Run(() => CSharpScript.Create("var warm = 1 + 1; System.Console.Write(\"\");", ScriptOptions.Default).Compile())
             : Task.CompletedTask;
-        using var kernel = WorkerHost.CreateKernel();
+        using var kernel = steps ? CreateKernelInSteps(Mark) : WorkerHost.CreateKernel();
         Mark("create-kernel");
         warm.Wait();
         Mark("wait-warmup");
@@ -58,6 +62,22 @@ internal static class Probe
         Mark("third-cell");
         Console.WriteLine($"PROBE {string.Join(' ', phases)} total={lastWall:0}/{lastJit.TotalMilliseconds:0} jitted-methods={JitInfo.GetCompiledMethodCount()} assemblies={AppDomain.CurrentDomain.GetAssemblies().Length} gcs={GC.CollectionCount(0)}");
         return 0;
+    }
+
+    /// WorkerHost.CreateKernel step by step (without its native-library resolver and PDB switch, which cost nothing
+    /// measurable), to see which step costs what.
+    private static Microsoft.DotNet.Interactive.CompositeKernel CreateKernelInSteps(Action<string> mark)
+    {
+        var csharp = new Microsoft.DotNet.Interactive.CSharp.CSharpKernel();
+        mark("new-CSharpKernel");
+        csharp.UseNugetDirective((_, _) => Task.CompletedTask, false);
+        mark("UseNugetDirective");
+        csharp.UseKernelHelpers().UseValueSharing();
+        mark("helpers+valuesharing");
+        var composite = new Microsoft.DotNet.Interactive.CompositeKernel { csharp, new Microsoft.DotNet.Interactive.HtmlKernel() };
+        composite.DefaultKernelName = csharp.Name;
+        mark("CompositeKernel");
+        return composite;
     }
 
     private static void Submit(Microsoft.DotNet.Interactive.CompositeKernel kernel, string code)
@@ -77,6 +97,7 @@ internal static class Probe
             info.ArgumentList.Add("probe");
             info.ArgumentList.Add("kernel");
             if (rest.Contains("overlap")) info.ArgumentList.Add("overlap");
+            if (rest.Contains("steps")) info.ArgumentList.Add("steps");
             info.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
             info.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
             foreach (var kv in rest.Where(r => r.Contains('=')))

@@ -1,3 +1,4 @@
+using CsCheck;
 using CvNotebooks.Geometry;
 using CvNotebooks.Interop;
 using OpenCvSharp;
@@ -238,7 +239,7 @@ public class GeometryTests
     public void Nearest_enlarging_then_area_shrinking_is_the_identity(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        CsCheck.Gen.Select(CsCheck.Gen.Int[1, 40], CsCheck.Gen.Int[1, 40], CsCheck.Gen.Int[1, 4], CsCheck.Gen.Int[1, 4]).Sample((h, w, fy, fx) =>
+        Gen.Select(Gen.Int[1, 40], Gen.Int[1, 40], Gen.Int[1, 4], Gen.Int[1, 4]).Sample((h, w, fy, fx) =>
         {
             using var scope = NewDisposeScope();
             var image = rand(new long[] { 2, 3, h, w }, device: device);

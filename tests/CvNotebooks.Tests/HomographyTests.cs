@@ -15,9 +15,13 @@ namespace CvNotebooks.Tests;
 /// Homographies from point matches. The reference is the graffiti pair of OpenCV's sample data: graf1.png and
 /// graf3.png with H1to3p.xml, the ground-truth homography from image 1 to image 3 (Mikolajczyk's benchmark).
 /// Matches come from OpenCV's ORB with Lowe's ratio test, as a notebook would make them.
-/// Measured (CPU, seed 1): 361 matches, RANSAC at 3 px keeps 257 (OpenCV 253); our inliers reproject through the
-/// ground truth with a mean error of 1.2 px; the image corners land 1.9 px from the ground truth (OpenCV's
-/// FindHomography on the same matches: 2.2 px) and 0.3 px from OpenCV's.
+/// Measured (CPU, seed 1): 361 matches, RANSAC at 3 px keeps 257 (OpenCV 253, 99% the same); our inliers reproject
+/// through the ground truth with a mean error of 1.23 px; the image corners land at most 2.8 px from the ground
+/// truth (OpenCV's FindHomography on the same matches: 2.2 px) and 0.9 px from OpenCV's.
+/// (With SIFT matches instead, our RANSAC finds a larger consensus set than OpenCV's (352 against 294 of 527 at
+/// 3 px) whose homography lies up to 8 px from H1to3p at the far corners (OpenCV's: 2.2 px). The extra inliers
+/// cluster in the strongly foreshortened lower left, where SIFT's blob centres drift from the true projection
+/// (ground-truth errors of 3-5 px) yet agree with each other; ORB's corners make the sharper reference.)
 public class HomographyTests
 {
     /// H1to3p.xml holds a 3x3 OpenCV matrix as text: rows, cols and the row-major data.
@@ -110,8 +114,8 @@ public class HomographyTests
         var d = Points(dst, device);
         var (h1, m1) = Homography.FindRansac(s, d, seed: 7);
         var (h2, m2) = Homography.FindRansac(s, d, seed: 7);
-        Assert.True(h1.equal(h2).item<bool>());
-        Assert.True(m1.equal(m2).item<bool>());
+        Assert.True(h1.eq(h2).all().item<bool>());
+        Assert.True(m1.eq(m2).all().item<bool>());
     }
 
     /// Exact correspondences under a random homography: the DLT gives it back (to rounding), for 4 to 60 points.
@@ -142,7 +146,8 @@ public class HomographyTests
 
     /// Warping by a moderate homography and back by its inverse (inverseMap) returns the image wherever both warps
     /// read only pixels inside (found by sending an all-ones image the same way). Bilinear interpolation twice
-    /// blurs a little: measured mean abs diff 0.004-0.009 on a 200x150 photo; allowed 0.015.
+    /// blurs a little: over 200 random draws on a 200x150 photo the mean abs diff was at most 0.013 (3.2/255, about
+    /// 0.011 typical) with at least 83% of the image valid; allowed 0.02 and 30%.
     [SkippableTheory, MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
     public void Warping_there_and_back_returns_the_image(string deviceName)
     {
@@ -170,7 +175,7 @@ public class HomographyTests
             var fraction = valid.to(ScalarType.Float32).mean().item<float>();
             Assert.True(fraction > 0.3, $"only {fraction:P0} of the image survives the round trip");
             var mean = back.sub(image).abs().masked_select(valid).mean().item<float>();
-            Assert.True(mean <= 0.015, $"round trip mean abs diff {mean:F4} over {fraction:P0} of the image");
+            Assert.True(mean <= 0.02, $"round trip mean abs diff {mean:F4} over {fraction:P0} of the image");
         }, iter: 25, threads: 1);
     }
 

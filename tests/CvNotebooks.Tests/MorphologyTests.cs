@@ -115,7 +115,7 @@ public class MorphologyTests
         using var scope = NewDisposeScope();
         var image = Load("baboon.jpg", device, 256, ImreadModes.Grayscale);
         using var src = TensorMat.ToFloatMat(image);
-        foreach (var element in new[] { Element.Rect(3), Element.Rect(2, 4), Element.Ellipse(5), Element.Cross(3) })
+        foreach (var element in new[] { Element.Rect(3), Element.Rect(2, 4), Element.Rect(1, 5), Element.Rect(5, 1), Element.Ellipse(5), Element.Cross(3) })
         {
             using var kernel = Kernel(element);
             using var cvEroded = new Mat();

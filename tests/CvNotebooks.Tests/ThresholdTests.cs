@@ -102,8 +102,8 @@ public class ThresholdTests
             Assert.Equal(device.type, mean.device.type);
             using var mean8 = TensorMat.ToMat(mean);
             using var gauss8 = TensorMat.ToMat(gauss);
-            // OpenCV rounds the local mean to 8 bits before comparing; we compare with the float mean. Pixels within
-            // a grey level of the threshold may differ: required agreement >= 99% of pixels.
+            // Both round the local mean to a grey level; OpenCV's 8-bit Gaussian uses fixed-point weights, so a few
+            // pixels may sit on the other side of a rounding boundary: required agreement >= 99% of pixels.
             var what = $"block {block}, C {c}, inverse {inverse}";
             Assert.True(Agreement(mean8, expectedMean) >= 0.99, $"mean, {what}: {Agreement(mean8, expectedMean):P3}");
             Assert.True(Agreement(gauss8, expectedGauss) >= 0.99, $"gaussian, {what}: {Agreement(gauss8, expectedGauss):P3}");

@@ -35,21 +35,24 @@ public static class ColorSpaces
     public static Tensor RgbToGray(Tensor images)
     {
         Guard.Images(images, nameof(images), channels: 3);
-        return Luma(images, red: 0, blue: 2);
+        using var scope = NewDisposeScope();
+        return Luma(images, red: 0, blue: 2).MoveToOuterDisposeScope();
     }
 
     /// Luma of a BGR batch (channels in OpenCV's order), shape (B,1,H,W).
     public static Tensor BgrToGray(Tensor images)
     {
         Guard.Images(images, nameof(images), channels: 3);
-        return Luma(images, red: 2, blue: 0);
+        using var scope = NewDisposeScope();
+        return Luma(images, red: 2, blue: 0).MoveToOuterDisposeScope();
     }
 
     /// A gray (B,1,H,W) batch repeated into three equal channels (B,3,H,W), to show or to feed a colour model.
     public static Tensor GrayToRgb(Tensor images)
     {
         Guard.Images(images, nameof(images), channels: 1);
-        return images.expand(images.shape[0], 3, images.shape[2], images.shape[3]).contiguous();
+        using var scope = NewDisposeScope();
+        return images.expand(images.shape[0], 3, images.shape[2], images.shape[3]).contiguous().MoveToOuterDisposeScope();
     }
 
     /// RGB to HSV. V = max(R,G,B), S = (V - min)/V, and the hue is the angle on the colour hexagon:

@@ -16,8 +16,9 @@ internal readonly record struct Comparator(int A, int B, bool Min, bool Max);
 ///    column c), from which we drop every comparator that can never swap when the columns arrive sorted (checked
 ///    exhaustively on all 0/1 inputs with sorted columns, which by the 0-1 principle covers all real inputs) and
 ///    every comparator whose outputs never reach the middle wire.
-/// For 5x5 that leaves 146 min/max per pixel plus 18 shared ones for the column sorts (a full sort of 25 values
-/// takes 280); for 7x7, 450. Networks are built once per size and cached.
+/// For 5x5 that leaves 146 min/max per pixel plus 18 for the shared column sorts (Batcher's full sort of 25 values
+/// is 140 compare-exchanges, 280 min/max); for 7x7, 450 plus 32. Networks are built once per size and cached
+/// (the 0/1 check takes ~20 ms for 5x5 and ~0.25 s for 7x7 on first use).
 internal sealed class MedianNetwork
 {
     public required int K { get; init; }
@@ -29,6 +30,9 @@ internal sealed class MedianNetwork
     public required bool[] RankUsed { get; init; }
 
     private static readonly ConcurrentDictionary<int, Lazy<MedianNetwork>> Cache = new();
+    // ~256 KB per intermediate: each min/max then runs in cache, and no step allocates a large block (large
+    // allocations are fresh pages from the OS on every call; measured 2-10x slower on a full-HD image).
+    private const long BandElements = 1 << 16;
 
     /// The network for a k x k window (k = 5 or 7: the 0/1 check enumerates (k+1)^k column patterns).
     public static MedianNetwork For(int k) => Cache.GetOrAdd(k, size => new Lazy<MedianNetwork>(() => Build(size))).Value;
@@ -39,7 +43,7 @@ internal sealed class MedianNetwork
     {
         var k = K;
         var perRow = padded.shape[0] * padded.shape[1] * (w + k - 1);
-        var band = Math.Clamp((1L << 20) / Math.Max(1, perRow), 1, h);
+        var band = Math.Clamp(BandElements / Math.Max(1, perRow), 1, h);
         var parts = new List<Tensor>();
         for (long y0 = 0; y0 < h; y0 += band)
         {

@@ -57,8 +57,9 @@ public static class Thresholds
     }
 
     /// Adaptive threshold against the mean of the blockSize x blockSize neighbourhood: 1 where a pixel is above
-    /// mean - c (with inverse, at or below), as OpenCV's ADAPTIVE_THRESH_MEAN_C with replicated borders. Good for
-    /// uneven lighting, where one global threshold fails. c is in image units: OpenCV's C = 2 on 8-bit is 2/255.
+    /// mean - c (with inverse, at or below: the complement), as OpenCV's ADAPTIVE_THRESH_MEAN_C with replicated
+    /// borders. Good for uneven lighting, where one global threshold fails. c is in image units: OpenCV's C = 2 on
+    /// 8-bit images is 2/255. The mean is rounded to a grey level (1/255) as OpenCV's 8-bit code does.
     public static Tensor AdaptiveMean(Tensor images, int blockSize, double c, bool inverse = false)
     {
         Check(images, blockSize, c);
@@ -68,7 +69,8 @@ public static class Thresholds
     }
 
     /// Adaptive threshold against the Gaussian-weighted mean of the blockSize x blockSize neighbourhood
-    /// (sigma from the size, as OpenCV's ADAPTIVE_THRESH_GAUSSIAN_C): 1 where a pixel is above that mean - c.
+    /// (sigma from the size, as OpenCV's ADAPTIVE_THRESH_GAUSSIAN_C): 1 where a pixel is above that mean - c,
+    /// the mean rounded to a grey level as in <see cref="AdaptiveMean"/>.
     public static Tensor AdaptiveGaussian(Tensor images, int blockSize, double c, bool inverse = false)
     {
         Check(images, blockSize, c);
@@ -85,9 +87,13 @@ public static class Thresholds
             throw new ArgumentOutOfRangeException(nameof(c), c, $"c must lie in [-1,1], in image units; got {c}. OpenCV's C on 8-bit images is C/255 here (C = 2 becomes 2/255).");
     }
 
+    /// OpenCV computes the local mean of its 8-bit image in 8 bits (rounded to a grey level) and compares integers:
+    /// x > round(mean) - C. The same on the 0..255 scale, with ties (within 1/1000 of a grey level) counted as not
+    /// above, so images that came from 8 bits get OpenCV's masks, and float images a threshold within half a level.
     private static Tensor Compare(Tensor images, Tensor mean, double c, bool inverse)
     {
-        var level = mean.sub_((float)c);
-        return (inverse ? images <= level : images > level).to(ScalarType.Float32);
+        var level = mean.mul_(255f).round_().sub_((float)(c * 255 - 1e-3));
+        var x = images * 255f;
+        return (inverse ? x <= level : x > level).to(ScalarType.Float32);
     }
 }
