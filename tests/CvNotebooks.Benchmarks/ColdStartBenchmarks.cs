@@ -19,6 +19,7 @@ public class ColdStart
     private const string ToExit = "to exit";
 
     private string _directory = "";
+    private Neighbours? _neighbours;
     private string _notebook = "";
     private Process? _floor;
     private double _floorCpu;
@@ -28,6 +29,7 @@ public class ColdStart
     [GlobalSetup]
     public void Setup()
     {
+        _neighbours = new Neighbours();
         _directory = Notebooks.NewFolder("coldstart");
         _notebook = Notebooks.Write(_directory, "one.ipynb", [Notebooks.HiCell]);
     }
@@ -79,9 +81,10 @@ public class ColdStart
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_neighbours is not null) Console.WriteLine($"// neighbours: {_neighbours.Report()}");
         if (_phases.Count > 0)
-            Console.WriteLine($"// worker phases over {_phases.Count} starts (median): start to ready (kernel created) {Stats.Median(_phases.Select(p => p.Ready)):0} ms, "
-                + $"ready to first output (first cell compiled and run) {Stats.Median(_phases.Select(p => p.FirstOutput - p.Ready)):0} ms, "
+            Console.WriteLine($"// worker phases over {_phases.Count} starts (median): start to ready (kernel created, warm-up submission if the worker makes one) {Stats.Median(_phases.Select(p => p.Ready)):0} ms, "
+                + $"ready to first output (the cell compiled and run) {Stats.Median(_phases.Select(p => p.FirstOutput - p.Ready)):0} ms, "
                 + $"total {Stats.Median(_phases.Select(p => p.FirstOutput)):0} ms");
         Notebooks.TryDelete(_directory);
     }

@@ -30,7 +30,7 @@ public abstract class RunnerConfigBase : ManualConfig
         AddColumn(new FloorColumn(FloorColumn.Kind.RatioOfMedians), new FloorColumn(FloorColumn.Kind.MeanMinusFloor), new FloorColumn(FloorColumn.Kind.MedianMinusFloor));
         if (withCpu) AddColumn(new CpuColumn());
         AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory);
-        SummaryStyle = SummaryStyle.Default.WithTimeUnit(Perfolizer.Horology.TimeUnit.Millisecond);
+        SummaryStyle = SummaryStyle.Default.WithTimeUnit(Perfolizer.Horology.TimeUnit.Millisecond).WithMaxParameterColumnWidth(40);
     }
 }
 

@@ -11,12 +11,14 @@ namespace CvNotebooks.Benchmarks;
 public class FiftyCells
 {
     private string _directory = "";
+    private Neighbours? _neighbours;
     private string _notebook = "";
     private string? _floorOutput;
 
     [GlobalSetup]
     public void Setup()
     {
+        _neighbours = new Neighbours();
         _directory = Notebooks.NewFolder("fifty");
         _notebook = Notebooks.Write(_directory, "fifty.ipynb", Notebooks.FiftyCells);
     }
@@ -31,6 +33,7 @@ public class FiftyCells
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_neighbours is not null) Console.WriteLine($"// neighbours: {_neighbours.Report()}");
         try
         {
             var expected = Expected();

@@ -60,6 +60,8 @@ internal static class Probe
         Mark("second-cell");
         Submit(kernel, "x = x + 1;");
         Mark("third-cell");
+        if (Environment.GetEnvironmentVariable("CVNB_PROBE_ASSEMBLIES") == "1")
+            foreach (var a in AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).Order()) Console.WriteLine($"loaded {a}");
         Console.WriteLine($"PROBE {string.Join(' ', phases)} total={lastWall:0}/{lastJit.TotalMilliseconds:0} jitted-methods={JitInfo.GetCompiledMethodCount()} assemblies={AppDomain.CurrentDomain.GetAssemblies().Length} gcs={GC.CollectionCount(0)}");
         return 0;
     }

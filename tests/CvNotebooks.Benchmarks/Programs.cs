@@ -5,7 +5,9 @@ namespace CvNotebooks.Benchmarks;
 
 /// Where the two programs under comparison are, and how to start them.
 /// Both are ProjectReferences, so a build of this project puts cvnb (apphost + cvnb.dll) and cvnb-floor beside it.
-/// CVNB_BENCH_RUNNER_DIR points the benchmarks at another build of the runner (e.g. a ReadyToRun publish).
+/// CVNB_BENCH_RUNNER_DIR points the benchmarks at another build of the runner (e.g. a ReadyToRun publish);
+/// CVNB_BENCH_RUNNER_ENV="NAME=VALUE;NAME=VALUE" adds environment variables to every cvnb and worker process
+/// (not to this host, not to the floor), e.g. DOTNET_TieredPGO=0.
 internal static class Programs
 {
     public static string RunnerDirectory =>
@@ -14,7 +16,18 @@ internal static class Programs
     public static string FloorDirectory => AppContext.BaseDirectory;
 
     /// `cvnb ARGS`, started the way a user starts it: through its apphost when there is one.
-    public static ProcessStartInfo Cvnb(params string[] args) => Info(RunnerDirectory, "cvnb", args);
+    public static ProcessStartInfo Cvnb(params string[] args)
+    {
+        var info = Info(RunnerDirectory, "cvnb", args);
+        foreach (var (k, v) in RunnerEnvironment) info.Environment[k] = v;
+        return info;
+    }
+
+    public static IEnumerable<(string Name, string Value)> RunnerEnvironment =>
+        (Environment.GetEnvironmentVariable("CVNB_BENCH_RUNNER_ENV") ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(kv => kv.Contains('='))
+            .Select(kv => (kv[..kv.IndexOf('=')], kv[(kv.IndexOf('=') + 1)..]));
 
     public static ProcessStartInfo Floor(params string[] args) => Info(FloorDirectory, "cvnb-floor", args);
 

@@ -16,6 +16,7 @@ public class SmallCell
     private static readonly Func<int, int> Compiled = x => x + 1;
 
     private string _directory = "";
+    private Neighbours? _neighbours;
     private WorkerProcess? _worker;
     private WorkerProcess? _floor;
     private int _x;
@@ -23,6 +24,7 @@ public class SmallCell
     [GlobalSetup(Target = nameof(Floor_ProcessRoundTrip))]
     public void StartFloor()
     {
+        _neighbours = new Neighbours();
         _floor = WorkerProcess.Start(Programs.Floor("serve"));
         _floor.WaitReady();
     }
@@ -30,6 +32,7 @@ public class SmallCell
     [GlobalSetup(Target = nameof(Worker_SmallCell))]
     public void StartWorker()
     {
+        _neighbours = new Neighbours();
         _directory = Notebooks.NewFolder("smallcell");
         _worker = WorkerProcess.Start(Programs.Worker(_directory));
         _worker.WaitReady();
@@ -68,12 +71,13 @@ public class SmallCell
         if (_worker is not null)
         {
             // The state chained through every submission: x counts the cells that ran.
-            var shown = _worker.Run("x");
-            Console.WriteLine($"// worker: the cell `x` shows {string.Join(" ", shown.Select(o => o["output"]?["data"]?.ToJsonString()))}");
+            var shown = _worker.Run("Console.Write(x);");
+            Console.WriteLine($"// worker: x = {string.Join("", shown.Select(o => o["output"]?["text"]?.ToJsonString()))} after all cells");
         }
         _worker?.Dispose();
         _floor?.Dispose();
         _worker = _floor = null;
+        if (_neighbours is not null) Console.WriteLine($"// neighbours (the worker counted as ours once it has exited): {_neighbours.Report()}");
         Notebooks.TryDelete(_directory);
     }
 }

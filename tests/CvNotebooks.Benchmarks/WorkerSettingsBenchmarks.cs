@@ -33,13 +33,18 @@ public class WorkerSettings
     public string Setting { get; set; } = "default";
 
     private string _directory = "";
+    private Neighbours? _neighbours;
     private Process? _floor;
     private double _floorCpu;
     private WorkerProcess? _worker;
     private readonly List<(double Ready, double FirstOutput)> _phases = [];
 
     [GlobalSetup]
-    public void Setup() => _directory = Notebooks.NewFolder("settings");
+    public void Setup()
+    {
+        _neighbours = new Neighbours();
+        _directory = Notebooks.NewFolder("settings");
+    }
 
     [Benchmark(Baseline = true)]
     public string Floor_FirstLine()
@@ -87,6 +92,7 @@ public class WorkerSettings
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_neighbours is not null) Console.WriteLine($"// neighbours: {_neighbours.Report()}");
         if (_phases.Count > 0)
             Console.WriteLine($"// {Setting}: worker start to ready {Stats.Median(_phases.Select(p => p.Ready)):0} ms, ready to first output "
                 + $"{Stats.Median(_phases.Select(p => p.FirstOutput - p.Ready)):0} ms (medians of {_phases.Count})");

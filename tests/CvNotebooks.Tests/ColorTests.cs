@@ -206,6 +206,17 @@ public class ColorTests
         Assert.Equal(0f, MaxAbsDiff(ColorSpaces.RgbToLab(batch)[0].unsqueeze(0), ColorSpaces.RgbToLab(a)));
     }
 
+    [SkippableTheory, MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Hue_of_a_red_just_short_of_360_degrees_stays_below_one(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var scope = NewDisposeScope();
+        // B a hair above G: the angle is -1e-5 degrees, which wraps to 360 - 1e-5 = 360.0 in float.
+        var rgb = tensor(new float[] { 1f, 0.5f, 0.5f + 1e-7f }, device: device).reshape(1, 3, 1, 1);
+        foreach (var h in new[] { ColorSpaces.RgbToHsv(rgb)[0, 0, 0, 0].item<float>(), ColorSpaces.RgbToHls(rgb)[0, 0, 0, 0].item<float>() })
+            Assert.True(h >= 0f && h < 1f, $"H = {h}");
+    }
+
     [Fact]
     public void Wrong_rank_dtype_or_channels_are_rejected_with_the_argument_named()
     {

@@ -229,7 +229,8 @@ public static class ColorSpaces
         var fromGreen = (b - r) * k + 120f;
         var fromBlue = (r - g) * k + 240f;
         var h = where(max == r, fromRed, where(max == g, fromGreen, fromBlue));
-        h = where(h < 0f, h + 360f, h);
-        return h.div_(360f);
+        h = where(h < 0f, h + 360f, h).div_(360f);
+        // A tiny negative angle wraps to 360 - epsilon, which rounds to exactly 360 in float: keep H in [0,1).
+        return h.masked_fill_(h >= 1f, 0f);
     }
 }

@@ -287,9 +287,10 @@ public static class Filters
     /// integer gradients and ties between equal neighbours (common in 8-bit images) break as in OpenCV's integer code.
     /// Hysteresis is connected-component labelling on the device, not a pixel-by-pixel flood fill: the weak pixels
     /// are gathered into a list, their 8-neighbour links found with shifted indices, components merged by
-    /// hooking each root onto the smallest neighbouring root and pointer jumping (Shiloach-Vishkin style), and a
-    /// component is kept if it holds a strong pixel. That takes a few rounds instead of one dilation per pixel of
-    /// the longest edge. The loop reads a flag from the device once per round (a sync), nothing else.
+    /// hooking roots onto smaller neighbouring roots and pointer jumping (Shiloach-Vishkin style), and a component
+    /// is kept if it holds a strong pixel. That takes a few rounds (3 for a 1M-pixel serpentine) instead of one
+    /// dilation per pixel of the longest edge. Everything stays on the device; each round and each pointer jump
+    /// reads one count or flag back (a sync).
     public static Tensor Canny(Tensor images, double lowThreshold, double highThreshold, bool l2Gradient = false)
     {
         Guard.Images(images, nameof(images), channels: 1);
@@ -318,11 +319,13 @@ public static class Filters
         // 3. Non-maximum suppression. OpenCV's fixed-point test: horizontal if |gy| 2^15 < |gx| TG22 with
         // TG22 = round(tan(22.5°) 2^15) = 13573; vertical if |gy| 2^15 > |gx| (TG22 + 2^16), written here as
         // (|gy| - 2|gx|) 2^15 > |gx| TG22 so every product stays exact in float for integer gradients.
-        var horizontal = ay.mul(32768f) < ax.mul(13573f);
-        var vertical = ay.add(ax, alpha: -2f).mul_(32768f) > ax.mul(13573f);
+        var axTg22 = ax.mul(13573f);
+        var horizontal = ay.mul(32768f) < axTg22;
+        var vertical = ay.add(ax, alpha: -2f).mul_(32768f) > axTg22;
         var mp = Padding.Pad(magnitude, 1, 1, 1, 1, Border.Constant); // magnitude is 0 outside the image
         Tensor At(int y, int x) => mp.narrow(2, y, h).narrow(3, x, w);
-        // Strictly greater than the neighbour before, at least the one after (left/up), as OpenCV breaks ties.
+        // As OpenCV breaks ties: strictly greater than the neighbour before (left or above) and at least the one
+        // after (right or below); on a diagonal, strictly greater than both.
         var alongX = (magnitude > At(1, 0)).logical_and_(magnitude >= At(1, 2));
         var alongY = (magnitude > At(0, 1)).logical_and_(magnitude >= At(2, 1));
         var sameSign = (gx < 0f).logical_xor(gy < 0f).logical_not_();
@@ -359,33 +362,29 @@ public static class Filters
             var id = full(pc.shape[0], -1L, ScalarType.Int64, device);
             var ids = arange(k, ScalarType.Int64, device);
             id.index_put_(ids, at);
-            var us = new List<Tensor>();
-            var vs = new List<Tensor>();
-            foreach (var offset in new[] { 1, stride - 1, stride, stride + 1 }) // right, down-left, down, down-right
-            {
-                var neighbour = id.index_select(0, at + offset);
-                var linked = neighbour >= 0;
-                us.Add(ids.masked_select(linked));
-                vs.Add(neighbour.masked_select(linked));
-            }
-            var u = cat(us, 0);
-            var v = cat(vs, 0);
+            // Links to the right, down-left, down and down-right neighbours (the other four are the same links seen
+            // from the other end): one gather for all four, then keep those that land on a candidate.
+            var offsets = tensor(new[] { 1L, stride - 1, stride, stride + 1 }, device: device);
+            var neighbours = id.index_select(0, (offsets.unsqueeze(1) + at.unsqueeze(0)).flatten());
+            var link = (neighbours >= 0).nonzero().squeeze(1);
+            var u = link.remainder(k);
+            var v = neighbours.index_select(0, link);
             var parent = ids.clone();
             while (true)
             {
-                parent = Compress(parent);
-                if (u.shape[0] == 0) break;
                 var pu = parent.index_select(0, u);
                 var pv = parent.index_select(0, v);
-                var differ = pu != pv;
-                if (!differ.any().item<bool>()) break;
-                // Hook the larger root onto the smaller: parents only ever decrease, so no cycles can form.
-                var hi = maximum(pu, pv).masked_select(differ);
-                var lo = minimum(pu, pv).masked_select(differ);
-                parent.scatter_(0, hi, lo);
-                // Edges whose endpoints now share a root are done; keep only the others.
-                u = u.masked_select(differ);
-                v = v.masked_select(differ);
+                // Links whose ends already share a root are done for good; drop them.
+                var open = pu.ne(pv).nonzero().squeeze(1);
+                if (open.shape[0] == 0) break;
+                pu = pu.index_select(0, open);
+                pv = pv.index_select(0, open);
+                u = u.index_select(0, open);
+                v = v.index_select(0, open);
+                // Hook the larger root onto the smaller (any one writer wins): parents only ever decrease, so no
+                // cycle can form, and each round removes at least one root of every component still split.
+                parent.scatter_(0, maximum(pu, pv), minimum(pu, pv));
+                parent = Compress(parent);
             }
             var strongRoots = parent.masked_select(ps.index_select(0, at).to(ScalarType.Bool));
             var keepRoot = zeros(k, ScalarType.Bool, device).index_fill_(0, strongRoots, true);
