@@ -110,11 +110,6 @@ public class BoxesTests(ITestOutputHelper output)
             Assert.Equal(expected.Select(i => (long)i), actual);
             output.WriteLine($"threshold {threshold}: kept {actual.Length} of 1000, same as OpenCV");
         }
-
-        // Timing, reported not asserted (medians of 20): 1000 boxes, threshold 0.5.
-        var ours = Median(20, () => B.Nms(tb, ts, 0.5).Dispose());
-        var cv = Median(20, () => CvDnn.NMSBoxes(rects, scores, 0f, 0.5f, out _));
-        output.WriteLine($"NMS on 1000 boxes ({deviceName}): ours {ours:F2} ms, OpenCV NMSBoxes {cv:F2} ms");
     }
 
     [Fact]
@@ -245,17 +240,4 @@ public class BoxesTests(ITestOutputHelper output)
         return (boxes, scores);
     }
 
-    private static double Median(int runs, Action action)
-    {
-        action();
-        var times = new double[runs];
-        for (var i = 0; i < runs; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            action();
-            times[i] = sw.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return times[runs / 2];
-    }
 }

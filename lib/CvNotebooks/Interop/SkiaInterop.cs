@@ -66,15 +66,8 @@ public static class SkiaInterop
         if (colorType is not (SKColorType.Rgba8888 or SKColorType.Bgra8888 or SKColorType.Gray8))
             throw new ArgumentException($"colorType must be Rgba8888, Bgra8888 or Gray8; got {colorType}", nameof(colorType));
         using var scope = NewDisposeScope();
-        var chw = image.dim() switch
-        {
-            4 => image[index],
-            3 => image,
-            2 => image.unsqueeze(0),
-            _ => throw new ArgumentException($"expected (B,C,H,W), (C,H,W) or (H,W); got shape {Guard.Shape(image)}", nameof(image)),
-        };
+        var chw = TensorMat.OneImage(image, index);
         var channels = (int)chw.shape[0];
-        if (channels is not (1 or 3 or 4)) throw new ArgumentException($"an image has 1, 3 or 4 channels; got {channels}", nameof(image));
         if (channels == 1 && colorType != SKColorType.Gray8) colorType = SKColorType.Gray8;
         if (channels > 1 && colorType == SKColorType.Gray8)
             throw new ArgumentException($"a {channels}-channel image cannot be stored as Gray8; convert it to gray first", nameof(colorType));

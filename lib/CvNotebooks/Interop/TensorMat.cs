@@ -48,15 +48,8 @@ public static class TensorMat
     public static Mat ToMat(Tensor image, ChannelOrder order = ChannelOrder.Rgb, int index = 0)
     {
         using var scope = NewDisposeScope();
-        var chw = image.dim() switch
-        {
-            4 => image[index],
-            3 => image,
-            2 => image.unsqueeze(0),
-            _ => throw new ArgumentException($"expected (B,C,H,W), (C,H,W) or (H,W); got shape {Guard.Shape(image)}", nameof(image)),
-        };
+        var chw = OneImage(image, index);
         var channels = (int)chw.shape[0];
-        if (channels is not (1 or 3 or 4)) throw new ArgumentException($"an image has 1, 3 or 4 channels; got {channels}", nameof(image));
         if (order == ChannelOrder.Rgb && channels >= 3)
             chw = channels == 3 ? chw.flip(0) : cat([chw[TensorIndex.Slice(0, 3)].flip(0), chw[TensorIndex.Slice(3, 4)]], 0);
         var hwc = chw.to(ScalarType.Float32).mul(255f).round_().clamp_(0, 255).to(ScalarType.Byte).permute(1, 2, 0).contiguous().cpu();
@@ -68,6 +61,22 @@ public static class TensorMat
             hwc.bytes.CopyTo(new Span<byte>((void*)mat.Data, checked((int)bytes)));
         }
         return mat;
+    }
+
+    /// One image of a (B,C,H,W), (C,H,W) or (H,W) tensor as (C,H,W) with 1, 3 or 4 channels; a clear error otherwise.
+    internal static Tensor OneImage(Tensor image, int index)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var chw = image.dim() switch
+        {
+            4 => image[index],
+            3 => image,
+            2 => image.unsqueeze(0),
+            _ => throw new ArgumentException($"expected (B,C,H,W), (C,H,W) or (H,W); got shape {Guard.Shape(image)}", nameof(image)),
+        };
+        var channels = chw.shape[0];
+        if (channels is not (1 or 3 or 4)) throw new ArgumentException($"an image has 1, 3 or 4 channels; got {channels}", nameof(image));
+        return chw;
     }
 
     /// A float32 Mat (CV_32FC1 or CV_32FC3 in the tensor's channel order, no conversion) from one image,
