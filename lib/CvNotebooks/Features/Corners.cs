@@ -183,40 +183,13 @@ public static class Corners
         return Separable.Along(rows, Enumerable.Repeat(1f, size).ToArray(), axis: 3, outLength: x.shape[3]);
     }
 
-    /// Smoothing and derivative taps of OpenCV's getSobelKernels for a first derivative (Scharr for ksize -1).
+    /// Smoothing and derivative taps of OpenCV's getSobelKernels for a first derivative (Scharr for ksize -1),
+    /// taken from the Filters domain so both use one definition.
     internal static (float[] Smooth, float[] Derivative) SobelKernels(int ksize)
     {
         if (ksize == -1) return ([3, 10, 3], [-1, 0, 1]);
-        if (ksize == 1) return ([1], [-1, 0, 1]);
-        return (Binomial(ksize, 0), Binomial(ksize, 1));
+        var (kx, ky) = global::CvNotebooks.Filters.Filters.SobelKernels(1, 0, ksize);
+        return (ky, kx);
     }
 
-    /// OpenCV's integer Sobel taps of a given derivative order: ksize-order-1 smoothing passes of [1 1] and order
-    /// differencing passes of [1 -1] ([1,2,1] and [-1,0,1] for ksize 3; [1,4,6,4,1] and [-1,-2,0,2,1] for 5).
-    private static float[] Binomial(int ksize, int order)
-    {
-        var k = new int[ksize + 1];
-        k[0] = 1;
-        for (var i = 0; i < ksize - order - 1; i++)
-        {
-            var old = k[0];
-            for (var j = 1; j <= ksize; j++)
-            {
-                var next = k[j] + k[j - 1];
-                k[j - 1] = old;
-                old = next;
-            }
-        }
-        for (var i = 0; i < order; i++)
-        {
-            var old = -k[0];
-            for (var j = 1; j <= ksize; j++)
-            {
-                var next = k[j - 1] - k[j];
-                k[j - 1] = old;
-                old = next;
-            }
-        }
-        return k.Take(ksize).Select(v => (float)v).ToArray();
-    }
 }
