@@ -20,6 +20,10 @@ namespace CvNotebooks.Benchmarks;
 ///                                               `overlap`: compile a throwaway C# script on a second thread while
 ///                                               the kernel is created (does warming Roslyn early pay on 2 cores?)
 ///   probe kernel steps                          the same with the kernel's creation split into its steps
+///   probe percell                               steady-state cost of `x = x + 1;` through the kernel and through
+///                                               bare Roslyn scripting, in this process
+///   probe cells [PASSES]                        the 50 cells of FiftyCells through one `cvnb worker`, PASSES times,
+///                                               each cell timed (where the 50-cell notebook's time goes)
 ///   probe repeat N [overlap|steps] [NAME=VALUE...]    `probe kernel` in N fresh processes with those environment
 ///                                               variables; prints the median of every phase.
 internal static class Probe
@@ -27,6 +31,8 @@ internal static class Probe
     public static int Run(string[] args)
     {
         if (args.Length >= 1 && args[0] == "kernel") return Kernel(args.Contains("overlap"), args.Contains("steps"));
+        if (args.Length >= 1 && args[0] == "percell") return PerCell();
+        if (args.Length >= 1 && args[0] == "cells") return Cells(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2);
         if (args.Length >= 2 && args[0] == "repeat") return Repeat(int.Parse(args[1], CultureInfo.InvariantCulture), args[2..]);
         Console.Error.WriteLine("usage: probe kernel [overlap] | probe repeat N [overlap] [NAME=VALUE...]");
         return 2;
@@ -86,6 +92,74 @@ internal static class Probe
     {
         var result = kernel.SendAsync(new SubmitCode(code, "csharp")).GetAwaiter().GetResult();
         if (result.Events.OfType<CommandFailed>().FirstOrDefault() is { } failed) throw new InvalidOperationException(failed.Message);
+    }
+
+    /// The 50 cells of FiftyCells through one `cvnb worker`, `passes` times over, each cell timed from send to done.
+    private static int Cells(int passes)
+    {
+        var directory = Notebooks.NewFolder("probe-cells");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            using var worker = WorkerProcess.Start(Programs.Worker(directory));
+            worker.WaitReady();
+            Console.WriteLine($"ready after {clock.ElapsedMilliseconds} ms");
+            for (var pass = 1; pass <= passes; pass++)
+            {
+                var times = new List<double>();
+                var cpu = worker.ProcessorTime;
+                foreach (var cell in Notebooks.FiftyCells)
+                {
+                    clock.Restart();
+                    worker.Run(cell);
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                }
+                Console.WriteLine(FormattableString.Invariant($"pass {pass}: total {times.Sum():0} ms, worker CPU {(worker.ProcessorTime - cpu).TotalMilliseconds:0} ms, median {Stats.Median(times):0} ms, cells: {string.Join(' ', times.Select(t => t.ToString("0", CultureInfo.InvariantCulture)))}"));
+            }
+        }
+        finally
+        {
+            Notebooks.TryDelete(directory);
+        }
+        return 0;
+    }
+
+    /// Steady-state cost of `x = x + 1;` in this process (60 cells, median of the last 40), through the kernel as the
+    /// worker makes it (PDBs on, for line numbers), through the kernel without the PDB switch, and through bare
+    /// Roslyn scripting (ScriptState.ContinueWithAsync) with and without debug information: what a small cell costs
+    /// in the compiler itself and what the kernel's pipeline adds.
+    private static int PerCell()
+    {
+        const string cell = "x = x + 1;";
+        using (var kernel = WorkerHost.CreateKernel())
+        {
+            Submit(kernel, "var x = 0;");
+            Report("kernel as the worker makes it", () => Submit(kernel, cell));
+        }
+        using (var kernel = CreateKernelInSteps(_ => { }))
+        {
+            Submit(kernel, "var x = 0;");
+            Report("kernel without the PDB switch", () => Submit(kernel, cell));
+        }
+        foreach (var debug in new[] { true, false })
+        {
+            var options = ScriptOptions.Default.WithEmitDebugInformation(debug).WithFileEncoding(System.Text.Encoding.UTF8);
+            var state = CSharpScript.RunAsync("var x = 0;", options).GetAwaiter().GetResult();
+            Report($"bare Roslyn scripting, debug information {(debug ? "on" : "off")}", () => state = state.ContinueWithAsync(cell, options).GetAwaiter().GetResult());
+        }
+        return 0;
+
+        static void Report(string what, Action run)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 60; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                run();
+                times.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine(FormattableString.Invariant($"{what}: median {Stats.Median(times.Skip(20)):0.0} ms, min {times.Skip(20).Min():0.0} ms (cells 21-60); first {times[0]:0} ms"));
+        }
     }
 
     private static int Repeat(int n, string[] rest)
