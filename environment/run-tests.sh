@@ -34,7 +34,7 @@ set -e
 passed=0 failed=0 skipped=0
 shopt -s nullglob
 for trx in "$results"/*.trx; do
-  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n1)"
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | awk 'NR == 1')"
   count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   total=$(count total) executed=$(count executed) p=$(count passed) f=$(count failed)
   e=$(count error) t=$(count timeout) a=$(count aborted)
@@ -43,7 +43,7 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
 if [[ -f "$results/notebooks-junit.xml" ]]; then
-  suite="$(grep -o '<testsuites [^>]*>' "$results/notebooks-junit.xml" | head -n1)"
+  suite="$(grep -o '<testsuites [^>]*>' "$results/notebooks-junit.xml" | awk 'NR == 1')"
   attr() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$suite"; }
   nt=$(attr tests) nf=$(attr failures) ne=$(attr errors) ns=$(attr skipped)
   passed=$((passed + ${nt:-0} - ${nf:-0} - ${ne:-0} - ${ns:-0}))

@@ -38,7 +38,7 @@ prop_version() { # <package id> <fallback>
   local v=""
   if [[ -f "$ROOT/Directory.Packages.props" ]]; then
     v="$(sed -n "s/.*<PackageVersion[[:space:]]\+Include=\"$1\"[[:space:]]\+Version=\"\([^\"]*\)\".*/\1/p" \
-          "$ROOT/Directory.Packages.props" | head -n1)"
+          "$ROOT/Directory.Packages.props" | awk 'NR == 1')"
   fi
   echo "${v:-$2}"
 }
@@ -137,7 +137,7 @@ nuget_packages_dir() {
 system_libstdcxx() {
   local ldconfig=ldconfig
   command -v ldconfig >/dev/null 2>&1 || ldconfig=/sbin/ldconfig
-  "$ldconfig" -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ { print $NF; exit }'
+  "$ldconfig" -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !done { print $NF; done = 1 }'
 }
 
 restore_torchsharp() { # a throwaway project outside the repo, only to fill the NuGet cache
@@ -219,7 +219,7 @@ pack_step() {
   local proj="$ROOT/lib/CvNotebooks/CvNotebooks.csproj" out="$ROOT/artifacts/packages"
   [[ -f "$proj" ]] || { say "lib/CvNotebooks not found, nothing to pack"; return 0; }
   local version nupkg newer=""
-  version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build.props" 2>/dev/null | head -n1)"
+  version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build.props" 2>/dev/null | awk 'NR == 1')"
   version="${version:-0.1.0}"
   nupkg="$out/CvNotebooks.$version.nupkg"
   if [[ -f "$nupkg" ]]; then
@@ -267,7 +267,7 @@ SOURCE_NAME=cvnotebooks-local
 source_step() {
   local want="$ROOT/artifacts/packages" have
   have="$(dotnet nuget list source --format detailed 2>/dev/null | awk -v n="$SOURCE_NAME" '
-    $0 ~ "^ *[0-9]+\\. *" n " " { found = 1; next } found { gsub(/^ +| +$/, ""); print; exit }')"
+    $0 ~ "^ *[0-9]+\\. *" n " " { found = 1; next } found && !done { gsub(/^ +| +$/, ""); print; done = 1 }')"
   if [[ "$have" == "$want" ]]; then
     say "NuGet source $SOURCE_NAME -> artifacts/packages is registered"
     return 0
